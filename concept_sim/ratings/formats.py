@@ -6,7 +6,7 @@ from pathlib import Path
 
 from concept_sim.errors import RatingsError
 from concept_sim.ratings.scores import looks_numeric
-from concept_sim.ratings.tables import first_content_line
+from concept_sim.ratings.tables import first_content_line, header_fields
 from concept_sim.ratings.text import is_comment, split_fields
 
 # Rating scales as the datasets' own documentation states them. SimLex-999 annotator means were
@@ -63,11 +63,11 @@ def detect_format(path: Path, lines: list[str]) -> str:
         return "wordsim353"
 
     if "\t" in line:
-        if _is_pair_line(split_fields(line, "\t")):
+        if _is_pair_line(header_fields(line, "\t")):
             has_comments = any(is_comment(earlier) for earlier in lines[: number - 1])
             return "gensim_tsv" if has_comments else "wordsim353_split"
     else:
-        fields = split_fields(line, " ")
+        fields = header_fields(line, " ")
         if _is_pair_line(fields):
             return "notebook_pos" if "#" in fields[0] and "#" in fields[1] else "men"
 

@@ -13,8 +13,7 @@ from concept_sim.errors import ConfigError, RatingsError
 from concept_sim.ratings.model import RawRow, ReadResult
 from concept_sim.ratings.options import DatasetOptions
 from concept_sim.ratings.scores import check_in_scale, location
-from concept_sim.ratings.tables import Layout, ScoreRules, first_content_line, read_table
-from concept_sim.ratings.text import split_fields
+from concept_sim.ratings.tables import Layout, ScoreRules, first_content_line, header_fields, read_table
 
 Reader = Callable[[Path, list[str], DatasetOptions, ScoreRules], ReadResult]
 
@@ -45,7 +44,7 @@ def read_simlex999(path: Path, lines: list[str], options: DatasetOptions, rules:
     """SimLex-999 original: tab-separated with a header; the score is the `SimLex999` column, `POS` fills pos1/pos2."""
     expected = "a tab-separated header with columns " + ", ".join(SIMLEX_COLUMNS)
     number, line = _header(path, lines, expected)
-    names = split_fields(line, "\t")
+    names = header_fields(line, "\t")
     word1, word2, pos, score = (_column_index(path, number, names, name, expected) for name in SIMLEX_COLUMNS)
 
     layout = Layout("\t", len(names), word1, word2, score, "tab-separated " + " ".join(names),
@@ -58,7 +57,7 @@ def read_wordsim353(path: Path, lines: list[str], options: DatasetOptions, rules
     expected = "a header with columns " + ", ".join(WORDSIM_COLUMNS)
     number, line = _header(path, lines, expected)
     separator = options.delimiter or ("\t" if "\t" in line else ",")
-    names = split_fields(line, separator)
+    names = header_fields(line, separator)
     word1, word2, score = (_column_index(path, number, names, name, expected) for name in WORDSIM_COLUMNS)
 
     layout = Layout(separator, len(names), word1, word2, score, ",".join(names), header_line=number)
@@ -177,7 +176,7 @@ def read_csv(path: Path, lines: list[str], options: DatasetOptions, rules: Score
 
     number, line = first
     separator = options.delimiter or ("\t" if "\t" in line else ",")
-    first_fields = split_fields(line, separator)
+    first_fields = header_fields(line, separator)
     names = first_fields if options.header else None
 
     index = {role: _csv_index(path, names, role, column) for role, column in options.columns.items()}

@@ -8,7 +8,7 @@ from pathlib import Path
 from concept_sim.errors import RatingsError
 from concept_sim.ratings.model import RawRow, ReadResult, Skipped
 from concept_sim.ratings.scores import check_in_scale, location, parse_score
-from concept_sim.ratings.text import SEPARATOR_NAMES, is_blank, is_comment, split_fields
+from concept_sim.ratings.text import SEPARATOR_NAMES, drop_trailing_empty, is_blank, is_comment, split_fields
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,8 @@ def parse_row(path: Path, number: int, line: str, layout: Layout, rules: ScoreRu
     _check_separator(path, number, line, layout)
 
     fields = split_fields(line, layout.separator)
+    if layout.separator in ("\t", " "):
+        fields = drop_trailing_empty(fields, layout.n_fields)
     if len(fields) != layout.n_fields:
         raise _field_count_error(path, number, line, fields, layout)
 
@@ -116,6 +118,11 @@ def read_table(path: Path, lines: list[str], layout: Layout, rules: ScoreRules) 
             rows.append(parse_row(path, number, line, layout, rules))
 
     return ReadResult(rows=rows, skipped=skipped, lines_read=len(lines))
+
+
+def header_fields(line: str, separator: str) -> list[str]:
+    """Split a header line; a trailing tab (as in WordSim-353 set1.tab) adds no column."""
+    return drop_trailing_empty(split_fields(line, separator), 1)
 
 
 def first_content_line(lines: list[str]) -> tuple[int, str] | None:

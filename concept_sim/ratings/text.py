@@ -61,15 +61,16 @@ def split_fields(line: str, separator: str) -> list[str]:
         fields = next(csv.reader([line], delimiter=separator), [""])
         return [field.strip() for field in fields]
 
-    if separator == " ":
-        fields = _SPACES.split(line.strip(" "))
-    else:
-        fields = line.split(separator)
-
-    # A trailing tab or space leaves an empty last field, which holds no data.
-    while len(fields) > 1 and fields[-1].strip() == "":
-        fields.pop()
+    fields = _SPACES.split(line.strip(" ")) if separator == " " else line.split(separator)
     return [field.strip() for field in fields]
+
+
+def drop_trailing_empty(fields: list[str], keep: int) -> list[str]:
+    """Drop empty fields left by separators at the end of the line, keeping at least `keep` fields."""
+    fields = list(fields)
+    while len(fields) > keep and fields[-1] == "":
+        fields.pop()
+    return fields
 
 
 def is_blank(line: str) -> bool:
