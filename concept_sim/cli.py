@@ -1,0 +1,152 @@
+"""The `concept-sim` command line: one subcommand per pipeline stage, plus store tools."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+
+from concept_sim import paths
+from concept_sim.config import Params
+from concept_sim.errors import ConceptSimError
+
+logger = logging.getLogger("concept_sim")
+
+app = typer.Typer(help="Find where inside a language model its concepts line up with human similarity ratings.", no_args_is_help=True)
+store_app = typer.Typer(help="Inspect and check HDF5 activation stores.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+ParamsOption = typer.Option(Path("params.yaml"), "--params", help="Path of the params file.")
+DatasetOption = typer.Option(..., "--dataset", "-d", help="Dataset name, a key of `datasets` in params.")
+ModelOption = typer.Option(..., "--model", "-m", help="Model name, a key of `models` in params.")
+MethodOption = typer.Option("default", "--method", help="Method name, a key of `methods` in params.")
+ArtifactsOption = typer.Option(paths.ARTIFACTS, "--artifacts", help="Root folder of the pipeline's outputs.")
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _fail(error: ConceptSimError) -> None:
+    typer.echo(f"error: {error}", err=True)
+    raise typer.Exit(code=1)
+
+
+@app.command()
+def prepare(
+    dataset: str = DatasetOption,
+    params: Path = ParamsOption,
+    artifacts: Path = ArtifactsOption,
+) -> None:
+    """Read a ratings file into a pairs table, a word list and a prepare report."""
+    from concept_sim.ratings import prepare_dataset
+
+    try:
+        loaded = Params.load(params)
+        result = prepare_dataset(dataset, loaded.dataset(dataset), loaded.section("prepare"), paths.prepared_dir(dataset, artifacts))
+    except ConceptSimError as error:
+        _fail(error)
+    typer.echo(f"{dataset}: {len(result.pairs)} pairs, {len(result.words)} words ({result.format})")
+
+
+@app.command()
+def extract(
+    dataset: str = DatasetOption,
+    model: str = ModelOption,
+    method: str = MethodOption,
+    params: Path = ParamsOption,
+    artifacts: Path = ArtifactsOption,
+) -> None:
+    """Run every word through the model and store one pooled vector per word per hook."""
+    from concept_sim.extraction.runner import extract_store
+    from concept_sim.models import load_model, resolve_device
+    from concept_sim.provenance import describe_inputs
+
+    try:
+        loaded = Params.load(params)
+        model_config = loaded.model(model)
+        extract_method = loaded.method(method).extract
+        run_settings = loaded.run_settings()
+        words_path = paths.prepared_dir(dataset, artifacts) / "words.txt"
+        words = _read_words(words_path)
+        device = resolve_device(run_settings.device)
+        bundle = load_model(model_config, device)
+        out = extract_store(words, bundle, extract_method, run_settings, paths.store_path(dataset, model, method, artifacts), describe_inputs([words_path]))
+    except ConceptSimError as error:
+        _fail(error)
+    typer.echo(f"wrote {out}")
+
+
+def _read_words(path: Path) -> list[str]:
+    if not path.exists():
+        raise ConceptSimError(f"{path}: word list not found; run `concept-sim prepare` first")
+    words = [line for line in path.read_text(encoding="utf-8").split("\n") if line]
+    if not words:
+        raise ConceptSimError(f"{path}: word list is empty")
+    return words
+
+
+@app.command()
+def similarity(
+    dataset: str = DatasetOption,
+    model: str = ModelOption,
+    method: str = MethodOption,
+    params: Path = ParamsOption,
+    artifacts: Path = ArtifactsOption,
+) -> None:
+    """Compute the cosine similarity of every pair at every hook."""
+    from concept_sim.similarity import compute_similarity
+
+    try:
+        loaded = Params.load(params)
+        similarity_method = loaded.method(method).similarity.method
+        table = compute_similarity(
+            paths.store_path(dataset, model, method, artifacts),
+            paths.prepared_dir(dataset, artifacts) / "pairs.csv",
+            paths.similarity_dir(dataset, model, method, artifacts),
+            similarity_method,
+        )
+    except ConceptSimError as error:
+        _fail(error)
+    typer.echo(f"{len(table)} pairs x {table.shape[1] - 3} hooks")
+
+
+@app.command()
+def rsa(
+    dataset: str = DatasetOption,
+    model: str = ModelOption,
+    method: str = MethodOption,
+    params: Path = ParamsOption,
+    artifacts: Path = ArtifactsOption,
+) -> None:
+    """Correlate each hook's cosines with the human scores; write tables, metrics and figures."""
+    from concept_sim.analysis import run_rsa_stage
+
+    try:
+        loaded = Params.load(params)
+        rsa_params = dict(loaded.section("rsa"))
+        top_n = int(rsa_params.get("top_n", 10))
+        table = run_rsa_stage(
+            paths.similarity_dir(dataset, model, method, artifacts),
+            paths.rsa_dir(dataset, model, method, artifacts),
+            paths.metrics_path(dataset, model, method, artifacts),
+            rsa_params,
+            ratings_dir=paths.prepared_dir(dataset, artifacts),
+            labels={"dataset": dataset, "model": model, "method": method},
+        )
+    except ConceptSimError as error:
+        _fail(error)
+    typer.echo(f"Top {top_n} hooks by Spearman rho ({dataset}, {model}, {method}):")
+    for rank, row in enumerate(table.head(top_n).itertuples(), start=1):
+        typer.echo(f"{rank:3d}  {row.hook:32s} rho={row.spearman_rho:+.4f}  r={row.pearson_r:+.4f}  n={row.n_pairs}")
+
+
+if __name__ == "__main__":
+    app()
