@@ -1,4 +1,4 @@
-"""Malformed ratings files: every error reads `file:line: reason` and says what to do."""
+"""Malformed ratings files: each error reads `file:line: reason` and names the fix."""
 
 from __future__ import annotations
 

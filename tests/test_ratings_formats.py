@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from pathlib import Path
 
@@ -9,6 +10,8 @@ import pytest
 
 from concept_sim.errors import ConfigError, RatingsError
 from concept_sim.ratings import PAIR_COLUMNS, load_ratings, resolve_source
+
+needs_gensim = pytest.mark.skipif(importlib.util.find_spec("gensim") is None, reason="gensim is not installed")
 
 SIMLEX_LINES = (
     "word1\tword2\tPOS\tSimLex999\tconc(w1)\tconc(w2)\tconcQ\tAssoc(USF)\tSimAssoc333\tSD(SimLex)\r\n"
@@ -247,8 +250,8 @@ def test_missing_source_named(tmp_path):
         resolve_source(str(missing))
 
 
+@needs_gensim
 def test_gensim_sources_resolve():
-    pytest.importorskip("gensim", reason="gensim is not installed")
 
     assert resolve_source("gensim:simlex999").name == "simlex999.txt"
     assert resolve_source("gensim:wordsim353").name == "wordsim353.tsv"

@@ -79,15 +79,18 @@ def _pairs_frame(rows: list[RawRow], scale: tuple[float, float], direction: str)
 
 
 def _read_aliases(options: DatasetOptions, policy: PrepareOptions) -> list[RawRow]:
-    """Read the `rater_aliases` file, e.g. the MEN lemma form beside the natural form, with the main file's scale rules."""
+    """Read the `rater_aliases` file, e.g. the MEN lemma form beside the natural form.
+
+    Only its words and line numbers are used, so its scores are not range-checked.
+    """
     if not options.rater_aliases:
         return []
 
     path = resolve_source(options.rater_aliases)
     lines = read_lines(path, options.encoding)
     fmt = detect_format(path, lines)
-    scale = options.scale or DECLARED_SCALES.get(fmt, (float("-inf"), float("inf")))
-    result = READERS[fmt](path, lines, options, ScoreRules(scale, policy.decimal_comma))
+    any_score = ScoreRules((float("-inf"), float("inf")), policy.decimal_comma)
+    result = READERS[fmt](path, lines, options, any_score)
     return _apply_case(result.rows, policy.case)
 
 

@@ -26,7 +26,7 @@ class RawRow:
 
 @dataclass(frozen=True)
 class Skipped:
-    """A line that holds no pair (header, comment or blank line) and why it was skipped."""
+    """A line that contains no pair (header, comment or blank line) and why it was skipped."""
 
     line: int
     reason: str

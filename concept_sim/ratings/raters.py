@@ -110,8 +110,10 @@ def _align_one(name: str, path: Path, rows: list[RawRow], pairs: pd.DataFrame, p
         else:
             ratings[index].append(row.score_raw)
 
+    first_words = pairs["word1"].tolist()
+    second_words = pairs["word2"].tolist()
     records = [
-        {"word1": pairs["word1"].iat[i], "word2": pairs["word2"].iat[i], "rater": name,
+        {"word1": first_words[i], "word2": second_words[i], "rater": name,
          "score": rescale(fmean(ratings[i]), scale, direction)}
         for i in sorted(ratings)
     ]

@@ -41,7 +41,7 @@ def _column_index(path: Path, number: int, names: list[str], wanted: str, expect
 
 
 def read_simlex999(path: Path, lines: list[str], options: DatasetOptions, rules: ScoreRules) -> ReadResult:
-    """SimLex-999 original: tab-separated with a header; the score is the `SimLex999` column, `POS` fills pos1/pos2."""
+    """Read SimLex-999 as distributed: tab-separated with a header, score from `SimLex999`, pos1/pos2 from `POS`."""
     expected = "a tab-separated header with columns " + ", ".join(SIMLEX_COLUMNS)
     number, line = _header(path, lines, expected)
     names = header_fields(line, "\t")
@@ -53,7 +53,7 @@ def read_simlex999(path: Path, lines: list[str], options: DatasetOptions, rules:
 
 
 def read_wordsim353(path: Path, lines: list[str], options: DatasetOptions, rules: ScoreRules) -> ReadResult:
-    """WordSim-353 combined, set1 or set2 (.csv or .tab); the score is the `Human (mean)` column."""
+    """Read WordSim-353 combined, set1 or set2 (.csv or .tab), taking the score from the `Human (mean)` column."""
     expected = "a header with columns " + ", ".join(WORDSIM_COLUMNS)
     number, line = _header(path, lines, expected)
     separator = options.delimiter or ("\t" if "\t" in line else ",")
@@ -65,7 +65,7 @@ def read_wordsim353(path: Path, lines: list[str], options: DatasetOptions, rules
 
 
 def read_three_tab_columns(path: Path, lines: list[str], options: DatasetOptions, rules: ScoreRules) -> ReadResult:
-    """Headerless `word1<TAB>word2<TAB>score` lines (gensim copies, WordSim-353 similarity/relatedness split)."""
+    """Read headerless `word1<TAB>word2<TAB>score` lines (gensim copies, WordSim-353 similarity/relatedness split)."""
     layout = Layout("\t", 3, 0, 1, 2, "word1<TAB>word2<TAB>score")
     return read_table(path, lines, layout, rules)
 
@@ -77,7 +77,7 @@ def _split_suffix(row: RawRow, pattern: re.Pattern[str]) -> RawRow:
 
 
 def read_men(path: Path, lines: list[str], options: DatasetOptions, rules: ScoreRules) -> ReadResult:
-    """MEN, natural or lemma form: `word1 word2 score` separated by spaces.
+    """Read MEN in natural or lemma form: `word1 word2 score` separated by spaces.
 
     When every word carries a -n/-v/-j suffix (the lemma form), the suffix moves into pos1/pos2.
     """
@@ -96,7 +96,7 @@ def _split_hash(word: str) -> tuple[str, str]:
 
 
 def read_notebook_pos(path: Path, lines: list[str], options: DatasetOptions, rules: ScoreRules) -> ReadResult:
-    """The notebook's `word#pos word#pos score` lines; the part after `#` goes into pos1/pos2."""
+    """Read the notebook's `word#pos word#pos score` lines, moving the part after `#` into pos1/pos2."""
     result = read_table(path, lines, Layout(" ", 3, 0, 1, 2, "word1#pos word2#pos score"), rules)
 
     rows = []
@@ -126,17 +126,19 @@ def _json_row(path: Path, line: int, key: str, value: Any, rules: ScoreRules) ->
 
     for label, word in zip(("word1", "word2"), parts):
         if word == "":
-            raise RatingsError(f"{where}: {label} is empty in key {json.dumps(key, ensure_ascii=False)}; expected {expected}")
+            shown = json.dumps(key, ensure_ascii=False)
+            raise RatingsError(f"{where}: {label} is empty in key {shown}; expected {expected}")
 
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise RatingsError(f"{where}: score {json.dumps(value, ensure_ascii=False)} is not a number; expected {expected}")
+        shown = json.dumps(value, ensure_ascii=False)
+        raise RatingsError(f"{where}: score {shown} is not a number; expected {expected}")
 
     check_in_scale(float(value), repr(value), where, rules.scale)
     return RawRow(parts[0], parts[1], "", "", float(value), line)
 
 
 def read_notebook_json(path: Path, lines: list[str], options: DatasetOptions, rules: ScoreRules) -> ReadResult:
-    """The notebook's JSON object `{"word1|word2": score}`; duplicate keys are kept for the duplicate check."""
+    """Read the notebook's JSON object `{"word1|word2": score}`, keeping repeated keys for the duplicate check."""
     text = "\n".join(lines)
     if not text.lstrip().startswith("{"):
         raise RatingsError(f'{path}:1: expected a JSON object {{"word1|word2": score, ...}}')
@@ -166,7 +168,7 @@ def _csv_index(path: Path, names: list[str] | None, role: str, column: str | int
 
 
 def read_csv(path: Path, lines: list[str], options: DatasetOptions, rules: ScoreRules) -> ReadResult:
-    """A generic comma- or tab-separated table whose columns are named by the `columns` param."""
+    """Read a generic comma- or tab-separated table whose columns the `columns` param names."""
     if options.columns is None:
         raise ConfigError(f"format csv needs `columns` for {path}, e.g. columns: {{word1: w1, word2: w2, score: sim}}")
 

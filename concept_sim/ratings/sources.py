@@ -32,7 +32,10 @@ def _gensim_file(name: str) -> Path:
 
 
 def resolve_source(source: str) -> Path:
-    """Return the file behind a `source`: `gensim:<name>` points inside the installed gensim, anything else is a path."""
+    """Return the file behind a `source`.
+
+    `gensim:<name>` points inside the installed gensim package, and anything else is a file path.
+    """
     if source.startswith("gensim:"):
         return _gensim_file(source.removeprefix("gensim:"))
 

@@ -13,7 +13,7 @@ from concept_sim.ratings.text import SEPARATOR_NAMES, drop_trailing_empty, is_bl
 
 @dataclass(frozen=True)
 class Layout:
-    """Where the fields of a pair sit in each data line of a delimited file.
+    """Column positions of a pair's fields in each data line of a delimited file.
 
     Lines up to and including `header_line` are skipped as header. `pos` fills both pos1 and pos2
     from one column, as in SimLex-999.
@@ -33,7 +33,7 @@ class Layout:
 
 @dataclass(frozen=True)
 class ScoreRules:
-    """How score fields are parsed and checked."""
+    """Rules for parsing and range-checking score fields."""
 
     scale: tuple[float, float]
     decimal_comma: bool
@@ -101,6 +101,14 @@ def parse_row(path: Path, number: int, line: str, layout: Layout, rules: ScoreRu
     return RawRow(word1, word2, pos1, pos2, score, number)
 
 
+def _header_area_reason(number: int, line: str, layout: Layout) -> str:
+    if number == layout.header_line:
+        return "header"
+    if is_blank(line):
+        return "blank line"
+    return "comment"
+
+
 def read_table(path: Path, lines: list[str], layout: Layout, rules: ScoreRules) -> ReadResult:
     """Read every data line; header, `#` comment and blank lines are recorded as skipped."""
     rows: list[RawRow] = []
@@ -108,8 +116,7 @@ def read_table(path: Path, lines: list[str], layout: Layout, rules: ScoreRules) 
 
     for number, line in enumerate(lines, start=1):
         if number <= layout.header_line:
-            reason = "header" if number == layout.header_line else ("blank line" if is_blank(line) else "comment")
-            skipped.append(Skipped(number, reason))
+            skipped.append(Skipped(number, _header_area_reason(number, line, layout)))
         elif is_blank(line):
             skipped.append(Skipped(number, "blank line"))
         elif is_comment(line):
