@@ -128,9 +128,8 @@ def _read_hooks(path: Path) -> pd.DataFrame:
     if duplicated:
         raise ConceptSimError(f"{path}: hook(s) {duplicated} listed more than once.")
     hooks["aliases"] = hooks["aliases"].astype(str)
-    for column in ("layer",):
-        if not pd.api.types.is_integer_dtype(hooks[column]):
-            raise ConceptSimError(f"{path}: column {column} must hold integers, got {hooks[column].tolist()[:5]}.")
+    if not pd.api.types.is_integer_dtype(hooks["layer"]):
+        raise ConceptSimError(f"{path}: column layer must contain integers, got {hooks['layer'].tolist()[:5]}.")
     for column in ("mean_cos", "sd_cos", "max_median_ratio"):
         hooks[column] = pd.to_numeric(hooks[column], errors="raise")
     return hooks[HOOK_COLUMNS].reset_index(drop=True)
@@ -165,7 +164,7 @@ def _read_cosines(path: Path, hooks: pd.DataFrame) -> pd.DataFrame:
         outside = np.flatnonzero(np.abs(cosines[hook].to_numpy()) > 1 + COSINE_TOLERANCE)
         if outside.size:
             raise ConceptSimError(
-                f"{path}:{outside[0] + 2}: cosine {cosines[hook].iloc[outside[0]]} for {hook} lies outside [-1, 1]."
+                f"{path}:{outside[0] + 2}: cosine {cosines[hook].iloc[outside[0]]} for {hook} lies outside [-1, 1]; rerun the similarity stage."
             )
     cosines["word1"] = cosines["word1"].astype(str)
     cosines["word2"] = cosines["word2"].astype(str)

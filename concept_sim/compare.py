@@ -38,7 +38,7 @@ def read_metrics(path: Path) -> dict[str, Any]:
 
     missing = [key for key in REQUIRED_KEYS if key not in metrics]
     if missing:
-        raise ConceptSimError(f"{path}: missing metric(s) {missing}; is this an rsa metrics file?")
+        raise ConceptSimError(f"{path}: missing metric(s) {missing}; pass a metrics.json written by the rsa stage.")
     return metrics
 
 

@@ -30,7 +30,9 @@ def plot_rho_by_layer(layers: pd.DataFrame, path: Path, confidence: float) -> Pa
     axes = figure.add_subplot()
     for component in ordered_components(layers["component"]):
         series = layers[layers["component"] == component].sort_values("layer")
-        line = axes.plot(series["layer"], series["spearman_rho"], marker="o", markersize=3, label=component)[0]
+        # A component with one hook (the embedding) is a single point, so it gets a larger marker.
+        marker, size = ("s", 8) if len(series) == 1 else ("o", 3)
+        line = axes.plot(series["layer"], series["spearman_rho"], marker=marker, markersize=size, label=component)[0]
         axes.fill_between(series["layer"], series["rho_ci_low"], series["rho_ci_high"], color=line.get_color(), alpha=0.15)
 
     degenerate = layers[layers["degenerate"].astype(bool)]

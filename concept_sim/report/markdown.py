@@ -17,7 +17,7 @@ TOP_COLUMNS = [
 
 
 def format_value(value: Any) -> str:
-    """Format one table cell: floats to 3 significant decimals, small p-values in scientific notation."""
+    """Format one table cell: floats to 3 decimals, small p-values in scientific notation."""
     if value is None:
         return "n/a"
     if isinstance(value, bool):
@@ -146,8 +146,8 @@ def render_rsa_report(
         f"- Spearman rho is primary; Pearson r and Kendall tau-b come from scipy.stats. Pairs with a NaN cosine are dropped per hook.",
         f"- CI: BCa bootstrap with {params['bootstrap']} resamples of words (seed {params['seed']}). "
         "A resampled word brings all its pairs, so a pair enters count(word1) * count(word2) times.",
-        f"- Permutation p: two-sided, {params['permutations']} permutations of the human scores shared by all hooks; "
-        "q: Benjamini-Hochberg over the distinct hooks.",
+        f"- Permutation p: two-sided, {params['permutations']} permutations of the human scores shared by all hooks, so "
+        f"the smallest reachable p is {2 / (params['permutations'] + 1):.2g}. q: Benjamini-Hochberg over the distinct hooks.",
         "- Held-out: a seeded random half of the words selects the hook; pairs with both words in the other half score it.",
         "",
         "## Settings",
