@@ -202,8 +202,11 @@ def _noise_ceiling_from_file(path: Path, cosines: pd.DataFrame) -> dict[str, flo
         raise ConceptSimError(f"{path}: missing column(s) {missing}; expected word1, word2, rater, score.")
 
     raters["pair"] = raters["word1"].astype(str) + "\t" + raters["word2"].astype(str)
+    # NOTE: pairs match on (word1, word2) in the given order, so a rating of (b, a) does not count for (a, b).
     analysed = set(cosines["word1"] + "\t" + cosines["word2"])
+    n_rows = len(raters)
     raters = raters[raters["pair"].isin(analysed)]
+    logger.info("%s: %d of %d ratings match an analysed pair", path, len(raters), n_rows)
     raters = raters.assign(score=pd.to_numeric(raters["score"], errors="coerce")).dropna(subset=["score"])
     if raters.empty:
         logger.warning("%s: no rating matches an analysed pair; no noise ceiling computed", path)
