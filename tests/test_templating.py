@@ -39,10 +39,12 @@ def test_bos_prepended_shifts_span(tiny_models: dict) -> None:
     bos = bos_token_id(tiny_models["llama"].native_bos_id, "auto")
     plain = encode(tokenizer, "I saw a {word}.", "tiger", None)
     with_bos = encode(tokenizer, "I saw a {word}.", "tiger", bos)
+    text_ids = tokenizer("I saw a tiger", add_special_tokens=False)["input_ids"]
 
     assert bos is not None
     assert with_bos.ids[0] == bos
     assert with_bos.ids[1:] == plain.ids
+    assert plain.ids == text_ids
     assert (with_bos.start, with_bos.end) == (plain.start + 1, plain.end + 1)
 
 

@@ -55,6 +55,7 @@ def build_settings(
         "templates": method.templates,
         "template_texts": method.template_texts,
         "template_reduction": "mean over templates",
+        "input_cut_after_word": True,
         "pooling": method.pooling,
         "bos_policy": method.bos,
         "bos_token": tokenizer.convert_ids_to_tokens(bos_id) if bos_id is not None else None,
@@ -163,6 +164,7 @@ def _run_batches(
             writer.write_batch(batch, vectors, tokens, spans)
             worst_error = max(worst_error, _round_trip_error(vectors, writer.layout.storage_dtype))
             progress.update(end - start)
+            logger.debug("Wrote batch %d (rows %d to %d)", batch, start, end)
     return worst_error
 
 

@@ -54,7 +54,8 @@ def bos_token_id(native_bos_id: int | None, policy: str) -> int | None:
 
 
 def encode(tokenizer: Any, template: str, word: str, bos_id: int | None) -> Encoded:
-    """Tokenise `word` inside `template` and locate the tokens that overlap the word's characters."""
+    """Tokenise `word` inside `template`, locate the tokens that overlap the word's characters and
+    cut the input after the word."""
     text, char_start, char_end = render(template, word)
     encoding = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     ids = list(encoding["input_ids"])
@@ -69,6 +70,9 @@ def encode(tokenizer: Any, template: str, word: str, bos_id: int | None) -> Enco
     if positions != list(range(positions[0], positions[-1] + 1)):
         raise ConceptSimError(f"word {word!r} maps to non-contiguous tokens {positions} in {text!r}")
 
+    # A causal model's states at the word never depend on later tokens, so the input ends with
+    # the word: template text after it would only cost compute.
+    ids = ids[: positions[-1] + 1]
     shift = 0
     if bos_id is not None:
         ids = [bos_id, *ids]
