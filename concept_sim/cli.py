@@ -148,5 +148,60 @@ def rsa(
         typer.echo(f"{rank:3d}  {row.hook:32s} rho={row.spearman_rho:+.4f}  r={row.pearson_r:+.4f}  n={row.n_pairs}")
 
 
+@app.command()
+def compare(
+    metrics: list[Path] = typer.Argument(None, help="metrics.json files to compare; default: every run listed in params."),
+    out: Path = typer.Option(Path("reports/compare"), "--out", help="Folder for compare.csv, compare.png and compare.md."),
+    params: Path = ParamsOption,
+    artifacts: Path = ArtifactsOption,
+) -> None:
+    """Tabulate and plot the best hook and its rho with CI across datasets, models and methods."""
+    from concept_sim.compare import compare_runs
+
+    try:
+        files = list(metrics) if metrics else _metrics_from_params(Params.load(params), artifacts)
+        table = compare_runs(files, out)
+    except ConceptSimError as error:
+        _fail(error)
+    typer.echo(table.to_string(index=False))
+
+
+def _metrics_from_params(params: Params, artifacts: Path) -> list[Path]:
+    run = params.section("run")
+    return [
+        paths.metrics_path(dataset, model, method, artifacts)
+        for dataset in run.get("datasets", [])
+        for model in run.get("models", [])
+        for method in run.get("methods", [])
+    ]
+
+
+@store_app.command("info")
+def store_info(path: Path = typer.Argument(..., help="Path of an HDF5 activation store.")) -> None:
+    """Show a store's layout, settings, completeness and size."""
+    from concept_sim.store_check import describe_store
+
+    try:
+        typer.echo(describe_store(path))
+    except ConceptSimError as error:
+        _fail(error)
+
+
+@store_app.command("validate")
+def store_validate(path: Path = typer.Argument(..., help="Path of an HDF5 activation store.")) -> None:
+    """Check a store for completeness, NaN and inf; exit 1 when it is not usable."""
+    from concept_sim.store_check import validate_store
+
+    try:
+        problems = validate_store(path)
+    except ConceptSimError as error:
+        _fail(error)
+    if problems:
+        for problem in problems:
+            typer.echo(f"invalid: {problem}", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"{path}: valid")
+
+
 if __name__ == "__main__":
     app()

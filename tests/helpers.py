@@ -72,3 +72,26 @@ def run_cli(root: Path, *args: str, check: bool = True) -> subprocess.CompletedP
 def copy_pipeline(root: Path) -> None:
     """Copy the project's dvc.yaml into a test project."""
     shutil.copy(REPO_ROOT / "dvc.yaml", root / "dvc.yaml")
+
+
+def run_command(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run a command such as git or dvc in `root` with the test environment."""
+    result = subprocess.run(list(args), cwd=root, env=subprocess_env(), capture_output=True, text=True)
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed in {root}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def init_dvc_project(root: Path, model_dir: Path, **overrides: Any) -> Path:
+    """Write a one-dataset project with the real dvc.yaml inside a fresh git + DVC repository."""
+    write_project(root, model_dir, **overrides)
+    copy_pipeline(root)
+    (root / ".gitignore").write_text("*.partial\n", encoding="utf-8")
+    run_command(root, "git", "init", "-q")
+    run_command(root, "git", "config", "user.email", "tests@example.invalid")
+    run_command(root, "git", "config", "user.name", "concept-sim tests")
+    run_command(root, "dvc", "init", "-q")
+    run_command(root, "dvc", "config", "core.analytics", "false")
+    run_command(root, "git", "add", "-A")
+    run_command(root, "git", "commit", "-qm", "test project")
+    return root

@@ -1,0 +1,69 @@
+"""The whole pipeline through a real `dvc repro` on a tiny random model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.helpers import init_dvc_project, run_command
+
+RUN = "artifacts/toy/tiny/default"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, tiny_model_dirs: dict) -> Path:
+    root = init_dvc_project(tmp_path_factory.mktemp("pipeline") / "repo", tiny_model_dirs["llama"])
+    run_command(root, "dvc", "repro")
+    return root
+
+
+def _stages_run(output: str) -> list[str]:
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+
+
+def test_repro_writes_every_artifact(project: Path) -> None:
+    for name in ("pairs.csv", "words.txt", "report.json", "pair_scores.json"):
+        assert (project / "artifacts/toy/prepared" / name).exists(), name
+    assert (project / RUN / "store.h5").exists()
+    assert (project / RUN / "similarity/cosines.csv").exists()
+    for name in ("rsa.csv", "hook_r.json", "rho_by_layer.csv", "rho_by_layer.png", "heatmap.png", "scatter.png", "report.md"):
+        assert (project / RUN / "rsa" / name).exists(), name
+    metrics = json.loads((project / RUN / "metrics.json").read_text())
+    assert {"best_hook", "best_rho", "heldout_hook", "heldout_rho"} <= set(metrics)
+    assert -1 <= metrics["best_rho"] <= 1
+
+
+def test_rsa_table_sorted_by_rho(project: Path) -> None:
+    table = pd.read_csv(project / RUN / "rsa/rsa.csv")
+    assert table["spearman_rho"].is_monotonic_decreasing
+    assert (table["n_pairs"] == 12).all()
+
+
+def test_unicode_words_survive(project: Path) -> None:
+    words = (project / "artifacts/toy/prepared/words.txt").read_text(encoding="utf-8").split("\n")
+    assert {"café", "naïve", "and/or"} <= set(words)
+
+
+def _set_param(root: Path, section: str, key: str, value: object) -> None:
+    params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
+    target = params
+    for part in section.split("."):
+        target = target[part]
+    target[key] = value
+    (root / "params.yaml").write_text(yaml.safe_dump(params, allow_unicode=True), encoding="utf-8")
+
+
+def test_rsa_param_reruns_only_rsa(project: Path) -> None:
+    _set_param(project, "rsa", "seed", 1)
+    output = run_command(project, "dvc", "repro").stdout
+    assert _stages_run(output) == ["rsa@toy-tiny-default"]
+
+
+def test_template_change_reruns_from_extract(project: Path) -> None:
+    _set_param(project, "methods.default.extract", "templates", ["sentence"])
+    output = run_command(project, "dvc", "repro").stdout
+    assert _stages_run(output) == ["extract@toy-tiny-default", "similarity@toy-tiny-default", "rsa@toy-tiny-default"]
