@@ -21,6 +21,7 @@ import pandas as pd
 
 from concept_sim.errors import ConceptSimError
 from concept_sim.extraction.hooks import parse_hook
+from concept_sim.provenance import build_record, write_sidecar
 from concept_sim.store import Store
 
 logger = logging.getLogger(__name__)
@@ -111,6 +112,9 @@ def compute_similarity(store_path: Path, pairs_path: Path, out_dir: Path, method
     hooks = pd.DataFrame(hook_rows)[["hook", "layer", "component", "aliases", "mean_cos", "sd_cos", "max_median_ratio"]]
     hooks.to_csv(out_dir / "hooks.csv", index=False)
     (out_dir / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
+    record = build_record("similarity", [store_path, pairs_path], {"method": method})
+    for name in ("cosines.csv", "hooks.csv", "settings.json"):
+        write_sidecar(out_dir / name, record)
     logger.info(
         "Cosines for %d pairs x %d distinct hooks (%s) in %.1f s",
         len(pairs), len(columns), method, time.perf_counter() - started,
