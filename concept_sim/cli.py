@@ -203,5 +203,24 @@ def store_validate(path: Path = typer.Argument(..., help="Path of an HDF5 activa
     typer.echo(f"{path}: valid")
 
 
+@app.command()
+def audit(
+    artifact: Path = typer.Argument(..., help="An artifact file or folder, e.g. artifacts/<dataset>/<model>/<method>/rsa/rsa.csv."),
+    strict: bool = typer.Option(False, "--strict", help="Also exit 1 when a hash is recorded nowhere or cannot be recomputed here."),
+) -> None:
+    """Trace an artifact back to its ratings file and model, recheck every hash; exit 1 on drift."""
+    from concept_sim.audit import audit_artifact, format_report
+
+    try:
+        report = audit_artifact(artifact)
+    except ConceptSimError as error:
+        _fail(error)
+    typer.echo(format_report(report))
+    for problem in report.problems:
+        typer.echo(f"drift: {problem}", err=True)
+    if not report.ok or (strict and report.unverified):
+        raise typer.Exit(code=1)
+
+
 if __name__ == "__main__":
     app()
