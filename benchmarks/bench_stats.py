@@ -53,7 +53,7 @@ def make_inputs(n_layers: int, seed: int) -> SimilarityInputs:
         noise = rng.normal(0, 1, N_PAIRS) + word_signal[pairs[:, 0]] + word_signal[pairs[:, 1]]
         columns[hook] = np.tanh(0.3 + strength * scores + 0.5 * noise)
         hook_rows.append({"hook": hook, "layer": layer, "component": component, "aliases": "",
-                          "mean_cos": float(columns[hook].mean()), "sd_cos": float(columns[hook].std()),
+                          "mean_cos": float(columns[hook].mean()), "median_cos": float(columns[hook].median()), "sd_cos": float(columns[hook].std()),
                           "max_median_ratio": 10.0})  # fmt: skip
     return SimilarityInputs(pd.DataFrame(columns), pd.DataFrame(hook_rows), settings={}, files=[])
 
@@ -68,7 +68,7 @@ def main() -> None:
 
     inputs = make_inputs(args.layers, args.seed)
     params = {"bootstrap": args.bootstrap, "permutations": args.permutations, "seed": args.seed,
-              "confidence": 0.95, "degenerate_mean_cos": 0.95, "top_n": 10}  # fmt: skip
+              "confidence": 0.95, "degenerate_median_cos": 0.9, "top_n": 10}  # fmt: skip
     print(f"cpu_count={os.cpu_count()} bootstrap={args.bootstrap} permutations={args.permutations}")
 
     started = time.perf_counter()

@@ -26,15 +26,15 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "permutations": 1000,
     "seed": 0,
     "confidence": 0.95,
-    "degenerate_mean_cos": 0.95,
+    "degenerate_median_cos": 0.9,
     "top_n": 10,
 }
-HOOK_COLUMNS = ["hook", "layer", "component", "aliases", "mean_cos", "sd_cos", "max_median_ratio"]
+HOOK_COLUMNS = ["hook", "layer", "component", "aliases", "mean_cos", "median_cos", "sd_cos", "max_median_ratio"]
 PAIR_COLUMNS = ["word1", "word2", "score"]
 RSA_COLUMNS = [
     "hook", "layer", "component", "aliases", "n_pairs", "spearman_rho", "rho_ci_low", "rho_ci_high",
     "spearman_p", "permutation_p", "q_value", "pearson_r", "pearson_p", "kendall_tau", "kendall_p",
-    "mean_cos", "sd_cos", "max_median_ratio", "degenerate",
+    "mean_cos", "median_cos", "sd_cos", "max_median_ratio", "degenerate",
 ]  # fmt: skip
 LABEL_KEYS = ("dataset", "model", "method")
 # Cosines may exceed [-1, 1] by float rounding.
@@ -75,7 +75,7 @@ def resolve_params(params: dict[str, Any] | None) -> dict[str, Any]:
         _require_int(key, resolved[key], minimum=0)
     _require_int("top_n", resolved["top_n"], minimum=1)
     _require_float("confidence", resolved["confidence"], 0.0, 1.0, inclusive_high=False)
-    _require_float("degenerate_mean_cos", resolved["degenerate_mean_cos"], -1.0, 1.0, inclusive_high=True)
+    _require_float("degenerate_median_cos", resolved["degenerate_median_cos"], -1.0, 1.0, inclusive_high=True)
     if 0 < resolved["bootstrap"] < 2:
         raise ConfigError(f"rsa.bootstrap is {resolved['bootstrap']}; use 0 to skip the bootstrap or at least 2 resamples.")
     return resolved
@@ -117,7 +117,7 @@ def load_similarity(similarity_dir: Path) -> SimilarityInputs:
 
 
 def _read_hooks(path: Path) -> pd.DataFrame:
-    hooks = pd.read_csv(path, keep_default_na=False, na_values={"mean_cos": [""], "sd_cos": [""], "max_median_ratio": [""]})
+    hooks = pd.read_csv(path, keep_default_na=False, na_values={"mean_cos": [""], "median_cos": [""], "sd_cos": [""], "max_median_ratio": [""]})
     missing = [column for column in HOOK_COLUMNS if column not in hooks.columns]
     if missing:
         raise ConceptSimError(f"{path}: missing column(s) {missing}; expected {HOOK_COLUMNS}.")
@@ -130,7 +130,7 @@ def _read_hooks(path: Path) -> pd.DataFrame:
     hooks["aliases"] = hooks["aliases"].astype(str)
     if not pd.api.types.is_integer_dtype(hooks["layer"]):
         raise ConceptSimError(f"{path}: column layer must contain integers, got {hooks['layer'].tolist()[:5]}.")
-    for column in ("mean_cos", "sd_cos", "max_median_ratio"):
+    for column in ("mean_cos", "median_cos", "sd_cos", "max_median_ratio"):
         hooks[column] = pd.to_numeric(hooks[column], errors="raise")
     return hooks[HOOK_COLUMNS].reset_index(drop=True)
 
@@ -237,7 +237,7 @@ def compute_rsa_table(inputs: SimilarityInputs, params: dict[str, Any]) -> tuple
     heldout = rsa.heldout_best_hook(scores, cosines, hook_names, word1_ids, word2_ids, len(words), params["seed"])
 
     table = hooks.merge(table, on="hook", how="left")
-    table["degenerate"] = rsa.degenerate_flags(table["mean_cos"].to_numpy(), params["degenerate_mean_cos"])
+    table["degenerate"] = rsa.degenerate_flags(table["median_cos"].to_numpy(), params["degenerate_median_cos"])
     table = table[RSA_COLUMNS].sort_values("spearman_rho", ascending=False, na_position="last", kind="stable")
     return table.reset_index(drop=True), heldout, len(words)
 

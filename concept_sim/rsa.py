@@ -363,9 +363,14 @@ def heldout_best_hook(
     return HeldoutResult(hooks[best], float(heldout_rho), float(selection_rhos[best]), *counts)
 
 
-def degenerate_flags(mean_cos: np.ndarray, threshold: float) -> np.ndarray:
-    """Flag hooks whose mean pairwise cosine exceeds `threshold` (near-parallel, anisotropic vectors)."""
-    return np.asarray(mean_cos, float) > threshold
+def degenerate_flags(median_cos: np.ndarray, threshold: float) -> np.ndarray:
+    """Flag hooks whose median pairwise raw cosine exceeds `threshold`: most words' vectors are near-parallel.
+
+    The median, not the mean, is compared because the cosines can be bimodal: with a word at
+    position 0, single-token words all sit on the attention sink while the last sub-token of a
+    longer word does not, and that minority pulls the mean down.
+    """
+    return np.asarray(median_cos, float) > threshold
 
 
 def noise_ceiling(raters: pd.DataFrame) -> dict[str, float | int]:

@@ -56,7 +56,7 @@ def pair_cosines(vectors: np.ndarray, left: np.ndarray, right: np.ndarray) -> np
 
 
 def hook_diagnostics(vectors: np.ndarray) -> dict[str, float]:
-    """Mean and SD of the raw cosine over all word pairs, and max |activation| / median |activation|."""
+    """Mean, median and SD of the raw cosine over all word pairs, and max |activation| / median |activation|."""
     unit = unit_rows(np.asarray(vectors, dtype=np.float64))
     gram = unit @ unit.T
     upper = gram[np.triu_indices(len(unit), k=1)]
@@ -65,6 +65,7 @@ def hook_diagnostics(vectors: np.ndarray) -> dict[str, float]:
     median = float(np.median(magnitudes))
     return {
         "mean_cos": float(upper.mean()) if upper.size else float("nan"),
+        "median_cos": float(np.median(upper)) if upper.size else float("nan"),
         "sd_cos": float(upper.std(ddof=1)) if upper.size > 1 else float("nan"),
         "max_median_ratio": float(magnitudes.max() / median) if median > 0 else float("inf"),
     }
@@ -109,7 +110,7 @@ def compute_similarity(store_path: Path, pairs_path: Path, out_dir: Path, method
         row["aliases"] = ";".join(sorted(a for a, target in aliases.items() if target == row["hook"]))
     cosines = pd.concat([pairs[["word1", "word2", "score"]], pd.DataFrame(columns)], axis=1)
     cosines.to_csv(out_dir / "cosines.csv", index=False)
-    hooks = pd.DataFrame(hook_rows)[["hook", "layer", "component", "aliases", "mean_cos", "sd_cos", "max_median_ratio"]]
+    hooks = pd.DataFrame(hook_rows)[["hook", "layer", "component", "aliases", "mean_cos", "median_cos", "sd_cos", "max_median_ratio"]]
     hooks.to_csv(out_dir / "hooks.csv", index=False)
     (out_dir / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True, default=str) + "\n", encoding="utf-8")
     record = build_record("similarity", [store_path, pairs_path], {"method": method})

@@ -57,9 +57,11 @@ def write_similarity_dir(directory: Path, seed: int = 0, with_alias_column: bool
         noise = 1.5 / (position + 1)
         values = np.tanh(scores + noise * rng.standard_normal(len(scores)))
         mean_cos = 0.2 + 0.01 * position
+        median_cos = mean_cos
         if hook == DEGENERATE_HOOK:
             values = 0.97 + 0.02 * np.tanh(scores + rng.standard_normal(len(scores)))
             mean_cos = 0.97
+            median_cos = 0.97
         if hook == NAN_HOOK:
             values[[3, 17]] = np.nan
         cosines[hook] = values
@@ -68,7 +70,7 @@ def write_similarity_dir(directory: Path, seed: int = 0, with_alias_column: bool
         aliases = f"blocks.{layer - 1}.hook_resid_post" if component == "resid_pre" and layer > 0 else ""
         hook_rows.append(
             {"hook": hook, "layer": layer, "component": component, "aliases": aliases,
-             "mean_cos": mean_cos, "sd_cos": 0.1, "max_median_ratio": 5.0 + position}
+             "mean_cos": mean_cos, "median_cos": median_cos, "sd_cos": 0.1, "max_median_ratio": 5.0 + position}
         )  # fmt: skip
 
     if with_alias_column:

@@ -37,7 +37,7 @@ def plot_rho_by_layer(layers: pd.DataFrame, path: Path, confidence: float) -> Pa
 
     degenerate = layers[layers["degenerate"].astype(bool)]
     if not degenerate.empty:
-        axes.scatter(degenerate["layer"], degenerate["spearman_rho"], marker="x", s=60, color="black", zorder=3, label="degenerate (high mean cosine)")
+        axes.scatter(degenerate["layer"], degenerate["spearman_rho"], marker="x", s=60, color="black", zorder=3, label="degenerate (high median cosine)")
 
     axes.axhline(0.0, color="grey", linewidth=0.8)
     axes.set_xlabel("layer")

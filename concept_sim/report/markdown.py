@@ -12,7 +12,7 @@ from concept_sim.rsa import HeldoutResult
 
 TOP_COLUMNS = [
     "hook", "aliases", "n_pairs", "spearman_rho", "rho_ci_low", "rho_ci_high",
-    "permutation_p", "q_value", "pearson_r", "kendall_tau", "mean_cos", "degenerate",
+    "permutation_p", "q_value", "pearson_r", "kendall_tau", "mean_cos", "median_cos", "degenerate",
 ]  # fmt: skip
 
 
@@ -119,7 +119,7 @@ def render_rsa_report(
         f"- held-out: `{heldout.hook}` chosen on {heldout.n_selection_words} words "
         f"({heldout.n_selection_pairs} pairs, rho {format_value(heldout.selection_rho)}) scores rho "
         f"{format_value(heldout.rho)} on {heldout.n_heldout_pairs} pairs of the other words",
-        f"- degenerate hooks (mean cosine above {params['degenerate_mean_cos']}): {len(degenerate)}",
+        f"- degenerate hooks (median pairwise cosine above {params['degenerate_median_cos']}): {len(degenerate)}",
         "",
         "The in-sample best rho is chosen as the maximum over all hooks and is biased upwards. "
         "The held-out rho is not, but it rests on fewer pairs.",
@@ -139,7 +139,7 @@ def render_rsa_report(
         "",
     ]
     if not degenerate.empty:
-        lines += ["## Degenerate hooks", "", markdown_table(degenerate[["hook", "mean_cos", "sd_cos", "max_median_ratio", "spearman_rho"]]), ""]
+        lines += ["## Degenerate hooks", "", markdown_table(degenerate[["hook", "mean_cos", "median_cos", "sd_cos", "max_median_ratio", "spearman_rho"]]), ""]
     lines += [
         "## Method",
         "",
