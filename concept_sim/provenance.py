@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import subprocess
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -93,10 +92,13 @@ def build_record(
     params: dict[str, Any],
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Build the provenance record of one artifact: inputs with hashes, stage params, versions, commit."""
+    """Build the provenance record of one artifact: inputs with hashes, stage params, versions, commit.
+
+    The record holds no timestamp, so rerunning a stage on the same inputs rewrites identical files
+    and DVC sees nothing changed downstream.
+    """
     return {
         "stage": stage,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "inputs": describe_inputs(inputs),
         "params": params,
         "libraries": library_versions(),
