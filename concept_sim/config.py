@@ -115,7 +115,6 @@ class RunSettings:
     batch_size: int = 64
     storage_dtype: str = "float32"
     device: str = "auto"
-    prefix_cache: bool = True
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:

@@ -52,7 +52,7 @@ def write_project(root: Path, model_dir: Path, lines: list[str] | None = None, *
                 "similarity": {"method": "zscore"},
             }
         },
-        "extract_run": {"batch_size": 4, "storage_dtype": "float32", "device": "cpu", "prefix_cache": False},
+        "extract_run": {"batch_size": 4, "storage_dtype": "float32", "device": "cpu"},
         "rsa": {"bootstrap": 50, "permutations": 50, "seed": 0, "confidence": 0.95, "degenerate_median_cos": 0.9, "top_n": 5},
     }
     for dotted, value in overrides.items():

@@ -77,7 +77,14 @@ def build_settings(
 def _forward_batch(
     model: LoadedModel, batch_encodings: list[list[Encoded]], hooks: list[str], pooling: str, pad_id: int
 ) -> dict[str, np.ndarray]:
-    """Run one batch of words (every template of each) and return template-averaged pooled vectors."""
+    """Run one batch of words (every template of each) and return template-averaged pooled vectors.
+
+    NOTE: the shared template prefix is recomputed for every word. Feeding a key/value cache of
+    the prefix (`past_key_values`) gave wrong states through TransformerBridge in
+    TransformerLens 4.3 with transformers 5.x (relative error about 1 at layer 5 on SmolLM2),
+    although the plain Hugging Face model handles the same cache correctly, so extraction runs
+    the full input. Cutting each input after the word already removes the template's tail.
+    """
     flat = [encoding for per_word in batch_encodings for encoding in per_word]
     input_ids, mask = pad_right([e.ids for e in flat], pad_id)
     weights = pooling_weights([e.start for e in flat], [e.end for e in flat], input_ids.shape[1], pooling)
