@@ -1,4 +1,4 @@
-"""Typed, validated parameters read from params.yaml; the one place that knows their defaults."""
+"""Typed, validated parameters read from params.yaml, and the one place that defines their defaults."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ BUILTIN_TEMPLATES: dict[str, str] = {
 
 
 def resolve_template(template: str) -> str:
-    """Return the template text for a built-in name, or the string itself when it holds `{word}`."""
+    """Return the template text for a built-in name, or the string itself when it contains `{word}`."""
     if template in BUILTIN_TEMPLATES:
         return BUILTIN_TEMPLATES[template]
     if template.count("{word}") != 1:

@@ -1,4 +1,4 @@
-"""Where each stage reads and writes, relative to the project root; dvc.yaml uses the same layout."""
+"""Input and output paths of each stage, relative to the project root, matching the layout in dvc.yaml."""
 
 from __future__ import annotations
 

@@ -60,7 +60,7 @@ def decode_storage(values: np.ndarray, storage_dtype: str) -> np.ndarray:
 
 @dataclass(frozen=True)
 class StoreLayout:
-    """What a new store holds: its words in row order, hooks, batch plan and settings."""
+    """Layout of a new store: its words in row order, hooks, batch plan and settings."""
 
     words: list[str]
     hooks: list[str]

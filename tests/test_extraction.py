@@ -154,5 +154,6 @@ def test_resume_rejected_after_settings_change(tiny_model_dirs: dict, tmp_path: 
     write_project(root, tiny_model_dirs["llama"], lines, extract_run__batch_size=2)
     rerun = run_cli(root, "extract", "--dataset", "toy", "--model", "tiny")
 
-    assert "Starting" in rerun.stderr and "settings or input hashes differ" in rerun.stderr
+    assert "Starting" in rerun.stderr
+    assert "settings or input hashes differ" in rerun.stderr
     assert (root / "artifacts/toy/tiny/default/store.h5").exists()

@@ -76,7 +76,7 @@ def test_compute_similarity_on_real_store(tiny_models: dict, tmp_path: Path) -> 
 
     assert list(table.columns[:3]) == ["word1", "word2", "score"]
     assert ((table.iloc[:, 3:] >= -1) & (table.iloc[:, 3:] <= 1)).all().all()
-    # Llama has no position embedding, so hook_embed holds the same vectors as resid_pre of layer 0.
+    # Llama has no position embedding, so hook_embed has the same vectors as resid_pre of layer 0.
     assert "hook_embed" not in table.columns
     embed_row = hooks[hooks["hook"] == "blocks.0.hook_resid_pre"].iloc[0]
     assert "hook_embed" in embed_row["aliases"].split(";")

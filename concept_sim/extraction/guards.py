@@ -1,4 +1,4 @@
-"""Checks at the start of every extraction that the hooks mean what their names say."""
+"""Checks, at the start of every extraction, that each hook carries the tensor its name stands for."""
 
 from __future__ import annotations
 

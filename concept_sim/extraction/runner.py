@@ -80,10 +80,11 @@ def _forward_batch(
     """Run one batch of words (every template of each) and return template-averaged pooled vectors.
 
     NOTE: the shared template prefix is recomputed for every word. Feeding a key/value cache of
-    the prefix (`past_key_values`) gave wrong states through TransformerBridge in
-    TransformerLens 4.3 with transformers 5.x (relative error about 1 at layer 5 on SmolLM2),
-    although the plain Hugging Face model handles the same cache correctly, so extraction runs
-    the full input. Cutting each input after the word already removes the template's tail.
+    the prefix (`past_key_values`) through TransformerBridge gave wrong states with
+    TransformerLens 4.3 and transformers 5.x: the relative error was about 1 at layer 5 of
+    SmolLM2. The plain Hugging Face model handles the same cache correctly, but the bridge does
+    not, so extraction runs the full input. Cutting each input after the word already removes
+    the template's tail.
     """
     flat = [encoding for per_word in batch_encodings for encoding in per_word]
     input_ids, mask = pad_right([e.ids for e in flat], pad_id)

