@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -27,8 +28,12 @@ ArtifactsOption = typer.Option(paths.ARTIFACTS, "--artifacts", help="Root folder
 
 @app.callback()
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug messages.")) -> None:
+    # CONCEPT_SIM_LOG_LEVEL sets the level where the command line cannot, as in dvc.yaml stages.
+    level = "DEBUG" if verbose else os.environ.get("CONCEPT_SIM_LOG_LEVEL", "INFO").upper()
+    if level not in logging.getLevelNamesMapping():
+        level = "INFO"
     logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
+        level=level,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
-from tests.helpers import init_dvc_project, run_command
+from concept_sim.store import partial_path
+from tests.helpers import init_dvc_project, run_command, subprocess_env
 
 RUN = "artifacts/toy/tiny/default"
 
@@ -67,3 +71,31 @@ def test_template_change_reruns_from_extract(project: Path) -> None:
     _set_param(project, "methods.default.extract", "templates", ["sentence"])
     output = run_command(project, "dvc", "repro").stdout
     assert _stages_run(output) == ["extract@toy-tiny-default", "similarity@toy-tiny-default", "rsa@toy-tiny-default"]
+
+
+def test_kill_during_repro_resumes(tmp_path: Path, tiny_model_dirs: dict) -> None:
+    words = [f"word{i}" for i in range(60)]
+    lines = [f"{words[i]}#n {words[i + 1]}#n {i % 10}" for i in range(len(words) - 1)]
+    root = init_dvc_project(tmp_path / "repo", tiny_model_dirs["llama"], lines=lines, extract_run__batch_size=1)
+    env = {**subprocess_env(), "CONCEPT_SIM_LOG_LEVEL": "DEBUG"}
+    process = subprocess.Popen(["dvc", "repro"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    assert process.stdout is not None
+    written = 0
+    for line in process.stdout:
+        written += "Wrote batch" in line
+        if written == 4:
+            os.killpg(process.pid, signal.SIGKILL)
+            break
+    process.wait()
+    store = root / RUN / "store.h5"
+
+    assert written == 4
+    assert partial_path(store).exists()
+    assert not store.exists()
+
+    rerun = run_command(root, "dvc", "repro")
+    output = rerun.stdout + rerun.stderr
+    assert "Resuming" in output
+    assert "4 of 60 batches already done" in output or "5 of 60 batches already done" in output
+    assert store.exists()
+    assert (root / RUN / "metrics.json").exists()
