@@ -175,7 +175,7 @@ class DvcLock:
 
 
 def find_root(artifact: Path) -> Path:
-    """Return the nearest folder above `artifact` that holds dvc.yaml, .dvc or params.yaml, else the cwd."""
+    """Return the nearest folder above `artifact` that contains dvc.yaml, .dvc or params.yaml, else the cwd."""
     for folder in [artifact.resolve(), *artifact.resolve().parents]:
         if any((folder / marker).exists() for marker in ROOT_MARKERS):
             return folder
@@ -187,7 +187,7 @@ def _short(digest: str | None) -> str:
 
 
 class _Auditor:
-    """Walks the records from one artifact back to the ratings file and the model."""
+    """State of one audit: the nodes traced so far, the files already expanded and cached digests."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -356,7 +356,7 @@ class _Auditor:
         recorded_hash = (settings.get("store_attrs") or {}).get("settings_hash")
         store = path.parent.parent / "store.h5"
 
-        target = node
+        target = self.child(node, store) or node
         if store.resolve() not in self.expanded:
             target = self.node(store, "store", node.depth + 1)
             target.checks.append(Check(UNVERIFIED, "no similarity sidecar records this store's SHA-256; it is linked by folder layout"))
@@ -371,7 +371,7 @@ class _Auditor:
         else:
             target.checks.append(Check(DRIFT, f"store settings_hash is {_short(actual_hash)}, but similarity/settings.json was computed "
                                               f"from a store with {_short(recorded_hash)}; the store was replaced after the similarity stage"))
-        if target is not node:
+        if store.resolve() not in self.expanded:
             self.expanded.add(store.resolve())
             self.expand(target, store)
 
@@ -379,7 +379,9 @@ class _Auditor:
         try:
             with h5py.File(path, "r") as handle:
                 attrs = {key: _plain(value) for key, value in handle.attrs.items()}
-                words = [w.decode("utf-8") if isinstance(w, bytes) else str(w) for w in handle["words"][:]] if "words" in handle else None
+                words = None
+                if "words" in handle:
+                    words = [_plain(word) for word in handle["words"][:]]
         except OSError as error:
             node.checks.append(Check(DRIFT, f"not a readable HDF5 store ({error})"))
             return
