@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import h5py
+import numpy as np
 import pytest
 import yaml
 
 from concept_sim.audit import audit_artifact
+from concept_sim.config import settings_hash
+from concept_sim.errors import ConfigError
+from concept_sim.provenance import sha256_file, sha256_text
 from tests.helpers import init_dvc_project, run_cli, run_command
 
 RUN = "artifacts/toy/tiny/default"
@@ -139,3 +145,42 @@ def test_missing_artifact_rejected(project: Path) -> None:
 
     assert result.returncode == 1
     assert "artifact not found" in result.stderr
+
+
+def _write_store(path: Path, settings: dict) -> None:
+    """Write the parts of an activation store that the audit reads: words and root attributes."""
+    with h5py.File(path, "w") as handle:
+        handle.create_dataset("words", data=np.array(settings["words"], dtype=object), dtype=h5py.string_dtype())
+        handle.attrs["settings"] = json.dumps(settings, sort_keys=True)
+        handle.attrs["settings_hash"] = settings_hash(settings)
+        handle.attrs["complete"] = True
+
+
+@pytest.mark.parametrize("matches", [True, False])
+def test_embedded_weights_checked(tmp_path: Path, matches: bool) -> None:
+    from concept_sim.models.embedded import gguf_path
+
+    try:
+        digest = sha256_file(gguf_path())
+    except ConfigError as error:
+        pytest.skip(f"the embedded model is not installed: {error}")
+    words = ["oak", "pine"]
+    settings = {
+        "model_id": "embedded:smollm2-135m-instruct",
+        "model_source": "embedded GGUF",
+        "model_weights_sha256": digest if matches else "0" * 64,
+        "words": words,
+        "words_sha256": sha256_text("\n".join(words)),
+        "inputs_sha256": {},
+    }
+    (tmp_path / "dvc.yaml").write_text("stages: {}\n", encoding="utf-8")
+    store = tmp_path / "store.h5"
+    _write_store(store, settings)
+
+    report = audit_artifact(store)
+    model_checks = [check for node in report.nodes if node.role == "model" for check in node.checks]
+
+    assert [check.status for check in model_checks] == (["ok"] if matches else ["drift"])
+    assert report.ok is matches
+    assert any("no dvc.lock" in line for line in report.unverified)
+    assert any("records no input hashes" in line for line in report.unverified)
