@@ -164,12 +164,13 @@ class DvcLock:
         default = self.root / ".dvc" / "cache"
         if default.is_dir():
             return default
-        try:
-            from dvc.repo import Repo
+        from dvc.exceptions import DvcException
+        from dvc.repo import Repo
 
+        try:
             with Repo(str(self.root)) as repo:
                 return Path(repo.cache.local.path).parent.parent
-        except Exception as error:  # noqa: BLE001 - any DVC failure only means no manifest to compare
+        except (DvcException, OSError) as error:
             logger.debug("No DVC cache found for %s: %s", self.root, error)
             return default
 
