@@ -63,6 +63,7 @@ def test_store_layout_and_unicode(tiny_models: dict, tmp_path: Path) -> None:
         assert handle["tokens"].shape == (len(WORDS), 1)
         assert handle["spans"].shape == (len(WORDS), 1, 2)
         assert handle.attrs["complete"]
+        assert handle.attrs["git_commit"]
     assert not partial_path(path).exists()
 
 
@@ -157,3 +158,24 @@ def test_resume_rejected_after_settings_change(tiny_model_dirs: dict, tmp_path: 
     assert "Starting" in rerun.stderr
     assert "settings or input hashes differ" in rerun.stderr
     assert (root / "artifacts/toy/tiny/default/store.h5").exists()
+
+
+def test_guard_failure_names_model_and_layer(tiny_model_dirs: dict, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    import torch
+
+    from concept_sim.config import ModelConfig
+    from concept_sim.errors import ConceptSimError
+    from concept_sim.models import load_model
+    from concept_sim.models.tiny import build_tiny_model
+
+    other_dir = build_tiny_model("llama", tmp_path / "other", tiny_model_dirs["llama"], seed=1)
+    model = load_model(ModelConfig(id=str(tiny_model_dirs["llama"])), torch.device("cpu"))
+    other = load_model(ModelConfig(id=str(other_dir)), torch.device("cpu"))
+    mismatched = replace(model, hf_model=other.hf_model)
+
+    with pytest.raises(ConceptSimError, match=r"guard failed for model .*, layer 0: resid_pre == hidden_states"):
+        extract_store(WORDS[:2], mismatched, ExtractMethod(), RunSettings(device="cpu"), tmp_path / "g.h5", {})
+    assert not (tmp_path / "g.h5").exists()
+    assert not partial_path(tmp_path / "g.h5").exists()

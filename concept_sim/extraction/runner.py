@@ -19,7 +19,7 @@ from concept_sim.extraction.hooks import stored_hooks, structural_aliases
 from concept_sim.extraction.pooling import pool, pooling_weights
 from concept_sim.extraction.templating import Encoded, bos_token_id, encode
 from concept_sim.models import LoadedModel
-from concept_sim.provenance import library_versions, sha256_text
+from concept_sim.provenance import git_commit, library_versions, sha256_text
 from concept_sim.store import StoreLayout, StoreWriter, decode_storage, encode_storage
 
 logger = logging.getLogger(__name__)
@@ -141,6 +141,8 @@ def extract_store(
             {
                 "storage_round_trip_max_relative_error": round_trip_error,
                 "extract_seconds": round(time.perf_counter() - started, 3),
+                # Kept out of `settings`, so that a new commit does not block resuming a run.
+                "git_commit": git_commit() or "not a git checkout",
             }
         )
     finally:
@@ -157,7 +159,11 @@ def _run_batches(
     pooling: str,
     pad_id: int,
 ) -> float:
-    """Run and write every pending batch; return the largest relative storage round-trip error."""
+    """Run and write every pending batch; return the largest relative storage round-trip error.
+
+    NOTE: after a resume, the error covers only the batches computed by this process, because
+    the exact vectors of earlier batches are gone once they are stored in reduced precision.
+    """
     offsets = writer.layout.batch_offsets
     pending = writer.pending_batches()
     worst_error = 0.0
