@@ -64,13 +64,13 @@ def _set_param(root: Path, section: str, key: str, value: object) -> None:
 def test_rsa_param_reruns_only_rsa(project: Path) -> None:
     _set_param(project, "rsa", "seed", 1)
     output = run_command(project, "dvc", "repro").stdout
-    assert _stages_run(output) == ["rsa@toy-tiny-default"]
+    assert _stages_run(output) == ["rsa@toy-tiny-default", "compare"]
 
 
 def test_template_change_reruns_from_extract(project: Path) -> None:
     _set_param(project, "methods.default.extract", "templates", ["sentence"])
     output = run_command(project, "dvc", "repro").stdout
-    assert _stages_run(output) == ["extract@toy-tiny-default", "similarity@toy-tiny-default", "rsa@toy-tiny-default"]
+    assert _stages_run(output) == ["extract@toy-tiny-default", "similarity@toy-tiny-default", "rsa@toy-tiny-default", "compare"]
 
 
 def test_kill_during_repro_resumes(tmp_path: Path, tiny_model_dirs: dict) -> None:
