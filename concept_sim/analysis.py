@@ -197,6 +197,8 @@ def load_ratings_reference(ratings_dir: Path | None, cosines: pd.DataFrame) -> R
 
 def _noise_ceiling_from_file(path: Path, cosines: pd.DataFrame) -> dict[str, float | int] | None:
     raters = pd.read_csv(path, keep_default_na=False)
+    if raters.empty:
+        return None
     missing = [column for column in ("word1", "word2", "rater", "score") if column not in raters.columns]
     if missing:
         raise ConceptSimError(f"{path}: missing column(s) {missing}; expected word1, word2, rater, score.")

@@ -317,7 +317,7 @@ class _Auditor:
             return
 
         self.compare(node, path, record.get("artifact_sha256"), sidecar.name)
-        node.facts.append(f"stage {record.get('stage')}, created {record.get('created')}, git commit {record.get('git_commit')}")
+        node.facts.append(f"stage {record.get('stage')}, git commit {record.get('git_commit')}")
         inputs: dict[str, str] = record.get("inputs") or {}
         if not inputs:
             node.checks.append(Check(UNVERIFIED, f"{sidecar.name} records no inputs"))

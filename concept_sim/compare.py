@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 LABEL_KEYS = ("dataset", "model", "method")
 VALUE_KEYS = (
     "best_hook", "best_rho", "best_rho_ci_low", "best_rho_ci_high",
-    "heldout_hook", "heldout_rho", "n_pairs", "noise_ceiling",
+    "heldout_hook", "heldout_rho", "heldout_n_pairs", "n_pairs", "noise_ceiling",
 )  # fmt: skip
 REQUIRED_KEYS = ("best_hook", "best_rho", "heldout_rho", "n_pairs")
 UNLABELLED = "unspecified"

@@ -99,3 +99,11 @@ def test_kill_during_repro_resumes(tmp_path: Path, tiny_model_dirs: dict) -> Non
     assert "4 of 60 batches already done" in output or "5 of 60 batches already done" in output
     assert store.exists()
     assert (root / RUN / "metrics.json").exists()
+
+
+def test_new_data_file_reruns_only_prepare(project: Path) -> None:
+    (project / "data" / "unrelated.txt").write_text("oak#n pine#n 5.0\n", encoding="utf-8")
+    output = run_command(project, "dvc", "repro").stdout
+    # compare depends on the whole artifacts folder, whose prepare sidecars record the commit.
+    assert _stages_run(output) in (["prepare@toy"], ["prepare@toy", "compare"])
+    assert (project / "artifacts/toy/prepared/raters.csv").read_text(encoding="utf-8").strip() == "word1,word2,rater,score"

@@ -8,10 +8,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from concept_sim.errors import RatingsError
 from concept_sim.provenance import build_record, write_sidecar
 from concept_sim.ratings.load import load_ratings
-from concept_sim.ratings.model import Ratings
+from concept_sim.ratings.model import RATER_COLUMNS, Ratings
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +31,9 @@ def pair_scores(ratings: Ratings) -> dict[str, float]:
 def prepare_dataset(name: str, dataset: dict[str, Any], prepare: dict[str, Any] | None, out_dir: Path) -> Ratings:
     """Read one dataset and write pairs.csv, words.txt, report.json, pair_scores.json and raters.csv.
 
-    raters.csv is written only when the dataset lists `raters`. Every file gets a provenance
-    sidecar. Raise RatingsError when no usable pair remains.
+    raters.csv holds only its header when the dataset lists no `raters`, so that the rsa stage can
+    always declare it as a DVC dependency. Every file gets a provenance sidecar. Raise RatingsError
+    when no usable pair remains.
     """
     started = time.perf_counter()
     ratings = load_ratings(dataset, prepare, name=name)
@@ -56,11 +59,14 @@ def prepare_dataset(name: str, dataset: dict[str, Any], prepare: dict[str, Any] 
     for path in written.values():
         write_sidecar(path, record)
 
+    raters_path = out_dir / "raters.csv"
     if ratings.raters is not None:
-        raters_path = out_dir / "raters.csv"
         ratings.raters.to_csv(raters_path, index=False, encoding="utf-8")
         rater_inputs = [ratings.source] + [Path(info["path"]) for info in ratings.report["raters"].values()]
-        write_sidecar(raters_path, build_record("prepare", rater_inputs, params))
+    else:
+        pd.DataFrame(columns=RATER_COLUMNS).to_csv(raters_path, index=False, encoding="utf-8")
+        rater_inputs = [ratings.source]
+    write_sidecar(raters_path, build_record("prepare", rater_inputs, params))
 
     logger.info("prepared %s into %s: %d pairs, %d words (%.2f s)", name, out_dir,
                 len(ratings.pairs), len(ratings.words), time.perf_counter() - started)

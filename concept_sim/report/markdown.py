@@ -156,7 +156,7 @@ def render_rsa_report(
         "",
         "## Stage parameters",
         "",
-        markdown_table(pd.DataFrame(list(params.items()), columns=["parameter", "value"])),
+        *[f"- {key}: {format_value(value)}" for key, value in params.items()],
         "",
     ]
     return "\n".join(lines)
