@@ -93,9 +93,9 @@ def _forward_batch(
 
     NOTE: the shared template prefix is recomputed for every word. Feeding a key/value cache of
     the prefix (`past_key_values`) through TransformerBridge gave wrong states with
-    TransformerLens 4.3 and transformers 5.x: the bridge left the cache empty
-    (`get_seq_length()` stayed 0) and the states at layer 5 of SmolLM2 differed by a relative
-    error above 1. The plain Hugging Face model handles the same cache correctly, but the bridge
+    TransformerLens 4.3 and transformers 5.x. The cache that the bridge returns, even through
+    `return_type="logits_and_cache"`, stayed empty (`get_seq_length()` was 0), and the states of
+    SmolLM2 then differed by a relative error above 1. The plain Hugging Face model handles the same cache correctly, but the bridge
     does not, so extraction runs the full input. Cutting each input after the word already
     removes the template's tail.
     """
