@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -39,9 +41,14 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug 
     )
 
 
-def _fail(error: ConceptSimError) -> None:
-    typer.echo(f"error: {error}", err=True)
-    raise typer.Exit(code=1)
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Turn a ConceptSimError into its message on stderr and exit status 1."""
+    try:
+        yield
+    except ConceptSimError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(code=1) from None
 
 
 @app.command()
@@ -53,11 +60,9 @@ def prepare(
     """Read a ratings file into a pairs table, a word list and a prepare report."""
     from concept_sim.ratings import prepare_dataset
 
-    try:
+    with _user_errors():
         loaded = Params.load(params)
         result = prepare_dataset(dataset, loaded.dataset(dataset), loaded.section("prepare"), paths.prepared_dir(dataset, artifacts))
-    except ConceptSimError as error:
-        _fail(error)
     typer.echo(f"{dataset}: {len(result.pairs)} pairs, {len(result.words)} words ({result.format})")
 
 
@@ -74,7 +79,7 @@ def extract(
     from concept_sim.models import load_model, resolve_device
     from concept_sim.provenance import describe_inputs
 
-    try:
+    with _user_errors():
         loaded = Params.load(params)
         model_config = loaded.model(model)
         extract_method = loaded.method(method).extract
@@ -84,8 +89,6 @@ def extract(
         device = resolve_device(run_settings.device)
         bundle = load_model(model_config, device)
         out = extract_store(words, bundle, extract_method, run_settings, paths.store_path(dataset, model, method, artifacts), describe_inputs([words_path]))
-    except ConceptSimError as error:
-        _fail(error)
     typer.echo(f"wrote {out}")
 
 
@@ -109,7 +112,7 @@ def similarity(
     """Compute the cosine similarity of every pair at every hook."""
     from concept_sim.similarity import compute_similarity
 
-    try:
+    with _user_errors():
         loaded = Params.load(params)
         similarity_method = loaded.method(method).similarity.method
         table = compute_similarity(
@@ -118,8 +121,6 @@ def similarity(
             paths.similarity_dir(dataset, model, method, artifacts),
             similarity_method,
         )
-    except ConceptSimError as error:
-        _fail(error)
     typer.echo(f"{len(table)} pairs x {table.shape[1] - 3} hooks")
 
 
@@ -134,7 +135,7 @@ def rsa(
     """Correlate each hook's cosines with the human scores; write tables, metrics and figures."""
     from concept_sim.analysis import run_rsa_stage
 
-    try:
+    with _user_errors():
         loaded = Params.load(params)
         rsa_params = dict(loaded.section("rsa"))
         top_n = int(rsa_params.get("top_n", 10))
@@ -146,8 +147,6 @@ def rsa(
             ratings_dir=paths.prepared_dir(dataset, artifacts),
             labels={"dataset": dataset, "model": model, "method": method},
         )
-    except ConceptSimError as error:
-        _fail(error)
     typer.echo(f"Top {top_n} hooks by Spearman rho ({dataset}, {model}, {method}):")
     for rank, row in enumerate(table.head(top_n).itertuples(), start=1):
         typer.echo(f"{rank:3d}  {row.hook:32s} rho={row.spearman_rho:+.4f}  r={row.pearson_r:+.4f}  n={row.n_pairs}")
@@ -163,11 +162,9 @@ def compare(
     """Tabulate and plot the best hook and its rho with CI across datasets, models and methods."""
     from concept_sim.compare import compare_runs
 
-    try:
+    with _user_errors():
         files = list(metrics) if metrics else _metrics_from_params(Params.load(params), artifacts)
         table = compare_runs(files, out)
-    except ConceptSimError as error:
-        _fail(error)
     typer.echo(table.to_string(index=False))
 
 
@@ -186,10 +183,8 @@ def store_info(path: Path = typer.Argument(..., help="Path of an HDF5 activation
     """Show a store's layout, settings, completeness and size."""
     from concept_sim.store_check import describe_store
 
-    try:
+    with _user_errors():
         typer.echo(describe_store(path))
-    except ConceptSimError as error:
-        _fail(error)
 
 
 @store_app.command("validate")
@@ -197,10 +192,8 @@ def store_validate(path: Path = typer.Argument(..., help="Path of an HDF5 activa
     """Check a store for completeness, NaN and inf; exit 1 when it is not usable."""
     from concept_sim.store_check import validate_store
 
-    try:
+    with _user_errors():
         problems = validate_store(path)
-    except ConceptSimError as error:
-        _fail(error)
     if problems:
         for problem in problems:
             typer.echo(f"invalid: {problem}", err=True)
@@ -216,10 +209,8 @@ def audit(
     """Trace an artifact back to its ratings file and model, recheck every hash; exit 1 on drift."""
     from concept_sim.audit import audit_artifact, format_report
 
-    try:
+    with _user_errors():
         report = audit_artifact(artifact)
-    except ConceptSimError as error:
-        _fail(error)
     typer.echo(format_report(report))
     for problem in report.problems:
         typer.echo(f"drift: {problem}", err=True)
