@@ -49,7 +49,8 @@ def prepare_dataset(name: str, dataset: dict[str, Any], prepare: dict[str, Any] 
         "report": out_dir / "report.json",
         "pair_scores": out_dir / "pair_scores.json",
     }
-    ratings.pairs.to_csv(written["pairs"], index=False, encoding="utf-8")
+    # Twelve significant digits drop binary noise such as 8.8 / 10 = 0.8800000000000001.
+    ratings.pairs.to_csv(written["pairs"], index=False, encoding="utf-8", float_format="%.12g")
     written["words"].write_text("".join(f"{word}\n" for word in ratings.words), encoding="utf-8")
     _write_json(written["report"], ratings.report)
     _write_json(written["pair_scores"], pair_scores(ratings))
