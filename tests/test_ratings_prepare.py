@@ -32,6 +32,7 @@ def test_prepare_writes_all_files(non_ascii_file, tmp_path):
     assert names == [
         "pair_scores.json", "pair_scores.json.provenance.json",
         "pairs.csv", "pairs.csv.provenance.json",
+        "raters.csv", "raters.csv.provenance.json",
         "report.json", "report.json.provenance.json",
         "words.txt", "words.txt.provenance.json",
     ]
