@@ -94,7 +94,7 @@ def build_record(
 ) -> dict[str, Any]:
     """Build the provenance record of one artifact: inputs with hashes, stage params, versions, commit.
 
-    The record holds no timestamp, so rerunning a stage on the same inputs rewrites identical files
+    The record contains no timestamp, so rerunning a stage on the same inputs rewrites identical files
     and DVC sees nothing changed downstream.
     """
     return {

@@ -1,8 +1,8 @@
 """Statistics that relate each hook's pair cosines to the human similarity scores.
 
-Every function takes plain arrays: `scores` contains one human score per word pair, `cosines`
-contains one column per distinct hook (rows are the same pairs, NaN where a hook has no cosine),
-and `word1_ids`/`word2_ids` give each pair's words as indices into `range(n_words)`.
+Every function takes plain arrays. `scores` contains one human score per word pair. `cosines`
+contains one column per distinct hook, with rows for the same pairs and NaN where a hook has no
+cosine. `word1_ids` and `word2_ids` give each pair's words as indices into `range(n_words)`.
 """
 
 from __future__ import annotations
@@ -366,7 +366,7 @@ def heldout_best_hook(
 def degenerate_flags(median_cos: np.ndarray, threshold: float) -> np.ndarray:
     """Flag hooks whose median pairwise raw cosine exceeds `threshold`: most words' vectors are near-parallel.
 
-    The median, not the mean, is compared because the cosines can be bimodal: with a word at
+    The median, not the mean, is compared because the cosines can be bimodal. With a word at
     position 0, single-token words all sit on the attention sink while the last sub-token of a
     longer word does not, and that minority pulls the mean down.
     """

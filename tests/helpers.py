@@ -95,3 +95,16 @@ def init_dvc_project(root: Path, model_dir: Path, **overrides: Any) -> Path:
     run_command(root, "git", "add", "-A")
     run_command(root, "git", "commit", "-qm", "test project")
     return root
+
+
+def stages_run(output: str) -> list[str]:
+    """Return the names of the stages that a `dvc repro` or `dvc exp run` output says it ran."""
+    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+
+
+def run_and_commit_pipeline(root: Path, message: str) -> Path:
+    """Run `dvc repro` in a test project and commit its results, as a user would before sharing."""
+    run_command(root, "dvc", "repro")
+    run_command(root, "git", "add", "-A")
+    run_command(root, "git", "commit", "-qm", message)
+    return root

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.helpers import init_dvc_project, run_command
+from tests.helpers import init_dvc_project, run_and_commit_pipeline, run_command, stages_run
 
 RUN = "artifacts/toy/tiny/default"
 METRICS = f"{RUN}/metrics.json"
@@ -22,14 +22,7 @@ QUEUE_TIMEOUT_S = 600
 def project(tmp_path_factory: pytest.TempPathFactory, tiny_model_dirs: dict) -> Path:
     """The tiny pipeline run once and committed: experiments start from a git commit."""
     root = init_dvc_project(tmp_path_factory.mktemp("experiments") / "repo", tiny_model_dirs["llama"])
-    run_command(root, "dvc", "repro")
-    run_command(root, "git", "add", "-A")
-    run_command(root, "git", "commit", "-qm", "baseline results")
-    return root
-
-
-def _stages_run(output: str) -> list[str]:
-    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+    return run_and_commit_pipeline(root, "baseline results")
 
 
 def _experiment_rows(root: Path) -> dict[str, dict[str, str]]:
@@ -55,7 +48,7 @@ def _wait_for_queue(root: Path, timeout: float) -> str:
 def test_exp_run_set_param(project: Path) -> None:
     result = run_command(project, "dvc", "exp", "run", "-S", "rsa.seed=3", "-n", "seed3")
 
-    stages = _stages_run(result.stdout)
+    stages = stages_run(result.stdout)
     assert "rsa@toy-tiny-default" in stages, result.stdout
     assert not [stage for stage in stages if stage.startswith(("prepare", "extract", "similarity"))], result.stdout
     rows = _experiment_rows(project)

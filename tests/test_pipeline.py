@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from concept_sim.store import partial_path
-from tests.helpers import init_dvc_project, run_command, subprocess_env
+from tests.helpers import init_dvc_project, run_command, stages_run, subprocess_env
 
 RUN = "artifacts/toy/tiny/default"
 
@@ -23,10 +23,6 @@ def project(tmp_path_factory: pytest.TempPathFactory, tiny_model_dirs: dict) -> 
     root = init_dvc_project(tmp_path_factory.mktemp("pipeline") / "repo", tiny_model_dirs["llama"])
     run_command(root, "dvc", "repro")
     return root
-
-
-def _stages_run(output: str) -> list[str]:
-    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
 
 
 def test_repro_writes_every_artifact(project: Path) -> None:
@@ -64,13 +60,13 @@ def _set_param(root: Path, section: str, key: str, value: object) -> None:
 def test_rsa_param_reruns_only_rsa(project: Path) -> None:
     _set_param(project, "rsa", "seed", 1)
     output = run_command(project, "dvc", "repro").stdout
-    assert _stages_run(output) == ["rsa@toy-tiny-default", "compare"]
+    assert stages_run(output) == ["rsa@toy-tiny-default", "compare"]
 
 
 def test_template_change_reruns_from_extract(project: Path) -> None:
     _set_param(project, "methods.default.extract", "templates", ["sentence"])
     output = run_command(project, "dvc", "repro").stdout
-    assert _stages_run(output) == ["extract@toy-tiny-default", "similarity@toy-tiny-default", "rsa@toy-tiny-default", "compare"]
+    assert stages_run(output) == ["extract@toy-tiny-default", "similarity@toy-tiny-default", "rsa@toy-tiny-default", "compare"]
 
 
 def test_kill_during_repro_resumes(tmp_path: Path, tiny_model_dirs: dict) -> None:
@@ -105,5 +101,5 @@ def test_new_data_file_reruns_only_prepare(project: Path) -> None:
     (project / "data" / "unrelated.txt").write_text("oak#n pine#n 5.0\n", encoding="utf-8")
     output = run_command(project, "dvc", "repro").stdout
     # compare depends on the whole artifacts folder, whose prepare sidecars record the commit.
-    assert _stages_run(output) in (["prepare@toy"], ["prepare@toy", "compare"])
+    assert stages_run(output) in (["prepare@toy"], ["prepare@toy", "compare"])
     assert (project / "artifacts/toy/prepared/raters.csv").read_text(encoding="utf-8").strip() == "word1,word2,rater,score"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import init_dvc_project, run_cli, run_command
+from tests.helpers import init_dvc_project, run_and_commit_pipeline, run_cli, run_command, stages_run
 
 RUN = "artifacts/toy/tiny/default"
 SSHD_CANDIDATES = ("/usr/sbin/sshd", "/usr/local/sbin/sshd")
@@ -30,14 +30,7 @@ PRIVSEP_DIR = Path("/run/sshd")
 def origin(tmp_path_factory: pytest.TempPathFactory, tiny_model_dirs: dict) -> Path:
     """Repository A: the tiny pipeline run once and committed, as on the machine that ran extract."""
     root = init_dvc_project(tmp_path_factory.mktemp("remote") / "origin", tiny_model_dirs["llama"])
-    run_command(root, "dvc", "repro")
-    run_command(root, "git", "add", "-A")
-    run_command(root, "git", "commit", "-qm", "pipeline results")
-    return root
-
-
-def _stages_run(output: str) -> list[str]:
-    return [line.split("'")[1] for line in output.splitlines() if line.startswith("Running stage")]
+    return run_and_commit_pipeline(root, "pipeline results")
 
 
 def _artifact_files(root: Path) -> dict[str, bytes]:
@@ -66,7 +59,7 @@ def _clone_and_pull(origin: Path, clone: Path, name: str, local_options: dict[st
 
 def _assert_same_results(origin: Path, clone: Path, repro: subprocess.CompletedProcess[str]) -> None:
     assert "Running stage 'extract" not in repro.stdout, repro.stdout
-    assert _stages_run(repro.stdout) == [], repro.stdout
+    assert stages_run(repro.stdout) == [], repro.stdout
     for name in ("rsa.csv", "rho_by_layer.csv", "scatter.csv", "hook_r.json"):
         assert (clone / RUN / "rsa" / name).read_bytes() == (origin / RUN / "rsa" / name).read_bytes(), name
     assert (clone / RUN / "metrics.json").read_bytes() == (origin / RUN / "metrics.json").read_bytes()
